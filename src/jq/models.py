@@ -1,0 +1,103 @@
+"""The job as data: its state, progress, error and the JSON shape the CLI prints."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class JobState(StrEnum):
+    """Where a job is in its life."""
+
+    WAITING = "waiting"
+    DELAYED = "delayed"
+    ACTIVE = "active"
+    PAUSED = "paused"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    ABORTED = "aborted"
+
+
+TERMINAL: frozenset[JobState] = frozenset({JobState.COMPLETED, JobState.FAILED, JobState.ABORTED})
+
+
+class Progress(BaseModel):
+    """The latest progress a processor reported."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    percentage: float = Field(default=0.0, ge=0, le=100)
+    current: int | None = None
+    total: int | None = None
+    message: str | None = None
+
+
+class JobError(BaseModel):
+    """Why an attempt failed."""
+
+    type: str
+    message: str
+    attempt: int | None = None
+    failed_at: datetime | None = None
+
+
+class Job(BaseModel):
+    """One job as jq stores and prints it (`jq show --json`)."""
+
+    id: str
+    type: str
+    state: JobState
+    data: dict[str, Any] = Field(default_factory=dict)
+    progress: Progress = Field(default_factory=Progress)
+    attempts_made: int = 0
+    max_attempts: int = 1
+    priority: int = 0
+    result: Any = None
+    error: JobError | None = None
+    errors: list[JobError] = Field(default_factory=list)
+    created_at: datetime
+    run_at: datetime | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    worker: str | None = None
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.state in TERMINAL
+
+    @classmethod
+    def from_hash(cls, fields: dict[str, str]) -> Job:
+        """Build a job from the strings of its `jq:job:<id>` hash; raises ValueError if corrupt."""
+        raw: dict[str, Any] = {
+            "id": fields["id"],
+            "type": fields["type"],
+            "state": fields["state"],
+            "priority": int(fields.get("priority", 0)),
+            "attempts_made": int(fields.get("attempts", 0)),
+            "max_attempts": int(fields.get("max_attempts", 1)),
+            "created_at": ms_to_dt(fields["created"]),
+            "worker": fields.get("worker") or None,
+        }
+        for key, name in (("data", "data"), ("progress", "progress"), ("result", "result"),
+                          ("error", "error"), ("errors", "errors")):
+            if fields.get(key):
+                raw[name] = json.loads(fields[key])
+        for key, name in (("run_at", "run_at"), ("started", "started_at"),
+                          ("finished", "finished_at")):
+            if fields.get(key):
+                raw[name] = ms_to_dt(fields[key])
+        return cls.model_validate(raw)
+
+
+def ms_to_dt(ms: str | int | float) -> datetime:
+    """Epoch milliseconds to an aware UTC datetime."""
+    return datetime.fromtimestamp(int(float(ms)) / 1000, tz=UTC)
+
+
+def dt_to_ms(dt: datetime) -> int:
+    """Aware datetime to epoch milliseconds."""
+    return int(dt.timestamp() * 1000)

@@ -1,0 +1,1 @@
+"""The `scrape-reviews` task type (being built; see issue 3)."""
