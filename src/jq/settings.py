@@ -57,6 +57,8 @@ class Settings(BaseSettings):
     scrape_timeout: float = Field(default=20.0, gt=0)
     scrape_obey_robots: bool = True
     scrape_max_page_bytes: int = Field(default=5_000_000, ge=1)
+    # Per worker process: the shared HTTP client never opens more connections than this.
+    scrape_max_connections: int = Field(default=10, ge=1)
 
     @field_validator("imports", mode="before")
     @classmethod
