@@ -12,7 +12,8 @@
 Processors raise these to steer retries:
 
     TaskError                   base of errors a processor raises deliberately
-    └── PermanentError          fail the job now, without further attempts
+    ├── PermanentError          fail the job now, without further attempts
+    └── RetryLater              retry after `delay` seconds (e.g. an HTTP Retry-After), if attempts remain
 """
 
 from __future__ import annotations
@@ -85,3 +86,11 @@ class TaskError(Exception):
 
 class PermanentError(TaskError):
     """Raised by a processor when retrying cannot help: the job fails at once."""
+
+
+class RetryLater(TaskError):
+    """Raised by a processor to be retried after `delay` seconds instead of the usual backoff."""
+
+    def __init__(self, message: str, delay: float) -> None:
+        super().__init__(message)
+        self.delay = delay

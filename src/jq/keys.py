@@ -16,6 +16,7 @@ STATE = "jq:state:"  # + state, and + state + ":" + type: zset of ids, score = l
 TYPES = "jq:types"  # set of every task type that has had a job
 HOLD = "jq:hold:"  # + type: string, hold-until epoch ms ("0": until released)
 SEQ = "jq:seq"  # counter that orders jobs of equal priority
+IDS = "jq:ids"  # counter that numbers jobs added without an explicit id
 DONE = "jq:done:"  # + type + ":" + epoch minute: jobs finished that minute (expires after 2 h)
 WORKERS = "jq:workers"  # zset of worker ids, score = heartbeat expiry epoch ms
 WORKER = "jq:worker:"  # + worker id: string, JSON about the worker (host, pid, types, jobs)
@@ -56,9 +57,21 @@ def worker(worker_id: str) -> str:
 def lua_header() -> str:
     """Lua locals holding each prefix, prepended to every script."""
     names = {
-        "K_ARQ_JOB": ARQ_JOB, "K_JOB": JOB, "K_QUEUE": QUEUE, "K_DELAYED": DELAYED,
-        "K_LEASES": LEASES, "K_STATE": STATE, "K_TYPES": TYPES, "K_HOLD": HOLD, "K_SEQ": SEQ,
-        "K_DONE": DONE, "K_WORKERS": WORKERS, "K_WORKER": WORKER, "C_EVENTS": EVENTS,
-        "C_WAKE": WAKE, "C_CONTROL": CONTROL,
+        "K_ARQ_JOB": ARQ_JOB,
+        "K_JOB": JOB,
+        "K_QUEUE": QUEUE,
+        "K_DELAYED": DELAYED,
+        "K_LEASES": LEASES,
+        "K_STATE": STATE,
+        "K_TYPES": TYPES,
+        "K_HOLD": HOLD,
+        "K_SEQ": SEQ,
+        "K_IDS": IDS,
+        "K_DONE": DONE,
+        "K_WORKERS": WORKERS,
+        "K_WORKER": WORKER,
+        "C_EVENTS": EVENTS,
+        "C_WAKE": WAKE,
+        "C_CONTROL": CONTROL,
     }
     return "".join(f"local {name} = '{value}'\n" for name, value in names.items())

@@ -64,6 +64,7 @@ class Job(BaseModel):
     started_at: datetime | None = None
     finished_at: datetime | None = None
     worker: str | None = None
+    rev: int = 0
 
     @property
     def is_terminal(self) -> bool:
@@ -81,16 +82,47 @@ class Job(BaseModel):
             "max_attempts": int(fields.get("max_attempts", 1)),
             "created_at": ms_to_dt(fields["created"]),
             "worker": fields.get("worker") or None,
+            "rev": int(fields.get("rev", 0)),
         }
-        for key, name in (("data", "data"), ("progress", "progress"), ("result", "result"),
-                          ("error", "error"), ("errors", "errors")):
+        for key, name in (
+            ("data", "data"),
+            ("progress", "progress"),
+            ("result", "result"),
+            ("error", "error"),
+            ("errors", "errors"),
+        ):
             if fields.get(key):
                 raw[name] = json.loads(fields[key])
-        for key, name in (("run_at", "run_at"), ("started", "started_at"),
-                          ("finished", "finished_at")):
+        for key, name in (
+            ("run_at", "run_at"),
+            ("started", "started_at"),
+            ("finished", "finished_at"),
+        ):
             if fields.get(key):
                 raw[name] = ms_to_dt(fields[key])
         return cls.model_validate(raw)
+
+
+class Event(BaseModel):
+    """One message on the `jq:events` channel (and one NDJSON line of `jq watch --json`).
+
+    `rev` grows by one with every change to a job; a watcher drops events whose `rev` is not
+    newer than the snapshot it read, so it never shows a stale bar.
+    """
+
+    model_config = ConfigDict(extra="allow")
+
+    event: str  # added waiting active progress paused resumed retrying requeued completed failed aborted
+    id: str
+    type: str
+    state: JobState
+    rev: int
+    ts: datetime
+    progress: Progress = Field(default_factory=Progress)
+    attempt: int | None = None
+    result: Any = None
+    error: JobError | None = None
+    reason: str | None = None
 
 
 def ms_to_dt(ms: str | int | float) -> datetime:

@@ -95,8 +95,14 @@ def task(
             input_model=input,
             result_model=result,
             options=TaskOptions(
-                attempts, backoff, concurrency, timeout,
-                keep_completed, keep_failed, keep_completed_age, keep_failed_age,
+                attempts,
+                backoff,
+                concurrency,
+                timeout,
+                keep_completed,
+                keep_failed,
+                keep_completed_age,
+                keep_failed_age,
             ),
             description=doc,
         )
@@ -105,7 +111,9 @@ def task(
     return register
 
 
-def load_task_types(imports: Iterable[str] = (), *, entry_points: bool = True) -> dict[str, TaskType]:
+def load_task_types(
+    imports: Iterable[str] = (), *, entry_points: bool = True
+) -> dict[str, TaskType]:
     """Import jq's own processors, the `jq.processors` entry points and `imports`; return all types."""
     importlib.import_module("jq.processors")
     if entry_points:

@@ -1,0 +1,1 @@
+"""jq: a Redis-backed background job runner, driven from the command line."""
