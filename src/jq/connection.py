@@ -1,7 +1,8 @@
-"""Where Redis comes from: JQ_REDIS_URL, REDIS_HOST/PORT/PASSWORD, Sentinel, or the embedded server."""
+"""Where Redis comes from: JQ_REDIS_URL, REDIS_HOST/PORT/PASSWORD, Sentinel, or embedded."""
 
 from __future__ import annotations
 
+from typing import Any, cast
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from redis.asyncio import Redis
@@ -54,7 +55,7 @@ def describe(settings: Settings) -> str:
 def client(settings: Settings, *, url: str | None = None) -> Redis:
     """A client for the configured Redis (not yet connected); Sentinel when configured."""
     url = url or redis_url(settings)
-    options: dict[str, object] = {
+    options: dict[str, Any] = {
         "decode_responses": True,
         "socket_connect_timeout": settings.redis_connect_timeout,
         "health_check_interval": 30,
@@ -69,11 +70,11 @@ def client(settings: Settings, *, url: str | None = None) -> Redis:
             [(parts.hostname or "localhost", parts.port or 26379)],
             sentinel_kwargs={"password": parts.password} if parts.password else None,
             password=parts.password,
-            **options,  # type: ignore[arg-type]
+            **options,
         )
-        return sentinel.master_for(settings.redis_sentinel_master)
+        return cast(Redis, sentinel.master_for(settings.redis_sentinel_master))
     try:
-        return Redis.from_url(url, **options)  # type: ignore[arg-type]
+        return cast(Redis, Redis.from_url(url, **options))
     except ValueError as exc:
         raise ConfigError(f"bad Redis URL {redact(url)}: {exc}") from None
 

@@ -13,7 +13,7 @@ Processors raise these to steer retries:
 
     TaskError                   base of errors a processor raises deliberately
     ├── PermanentError          fail the job now, without further attempts
-    └── RetryLater              retry after `delay` seconds (e.g. an HTTP Retry-After), if attempts remain
+    └── RetryLater              retry after `delay` seconds (e.g. Retry-After), if attempts remain
 """
 
 from __future__ import annotations

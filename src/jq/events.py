@@ -90,9 +90,8 @@ async def follow(redis: Redis, ids: list[str] | None = None) -> AsyncIterator[Ev
                 continue
             silent = 0.0
             event = Event.model_validate_json(message["data"])
-            if event.id not in revs:
-                if not (watch_all and event.event == "added"):
-                    continue
+            if event.id not in revs and not (watch_all and event.event == "added"):
+                continue
             if event.rev <= revs.get(event.id, 0):
                 continue
             revs[event.id] = event.rev

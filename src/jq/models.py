@@ -112,7 +112,9 @@ class Event(BaseModel):
 
     model_config = ConfigDict(extra="allow")
 
-    event: str  # added waiting active progress paused resumed retrying requeued completed failed aborted
+    # added waiting active progress paused resumed retrying requeued retried completed failed
+    # aborted, and "snapshot" for a stored state a follower starts from
+    event: str
     id: str
     type: str
     state: JobState

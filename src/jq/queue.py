@@ -246,12 +246,12 @@ class QueueManager:
 
     async def known_types(self) -> list[str]:
         """Every task type that has had a job in this Redis."""
-        return sorted(await self.redis.smembers(keys.TYPES))
+        return sorted(await self.redis.smembers(keys.TYPES))  # type: ignore[misc]
 
     # -- control -----------------------------------------------------------------------------
 
     async def remove_job(self, job_id: str, *, purge: bool = False) -> str:
-        """Abort a job: 'aborted', 'requested' (it runs; its worker cancels it), 'ended', 'purged'."""
+        """Abort a job: 'aborted', 'requested' (its worker cancels it), 'ended' or 'purged'."""
         reply = await self.scripts.abort(args=[job_id, "1" if purge else "0"])
         if reply is None:
             raise JobNotFound(job_id)
@@ -335,7 +335,7 @@ class QueueManager:
     # -- events ------------------------------------------------------------------------------
 
     def on_task_update(self, callback: Callable[[str, str, Event], Awaitable[None] | None]) -> Any:
-        """Call `callback(task_type, job_id, event)` for every job event; returns the asyncio task."""
+        """Call `callback(task_type, job_id, event)` for every job event; returns the task."""
         from jq.events import subscribe_all
 
         return subscribe_all(self.redis, callback)

@@ -1,4 +1,4 @@
-"""Every knob jq reads from the environment or a `.env` file, with the reference design's defaults."""
+"""Every knob jq reads from the environment or a `.env` file, with the reference defaults."""
 
 from __future__ import annotations
 

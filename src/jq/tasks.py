@@ -10,7 +10,7 @@ import importlib
 import inspect
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar, cast
 
 from pydantic import BaseModel
 
@@ -86,7 +86,7 @@ def task(
     """Register an async processor as task type `name`."""
 
     def register(fn: P) -> P:
-        if not inspect.iscoroutinefunction(fn):
+        if not inspect.iscoroutinefunction(cast(Any, fn)):
             raise TypeError(f"processor for {name!r} must be an async function")
         doc = description or (inspect.getdoc(fn) or "").split("\n", 1)[0]
         _REGISTRY[name] = TaskType(
@@ -114,7 +114,7 @@ def task(
 def load_task_types(
     imports: Iterable[str] = (), *, entry_points: bool = True
 ) -> dict[str, TaskType]:
-    """Import jq's own processors, the `jq.processors` entry points and `imports`; return all types."""
+    """Import jq's processors, the `jq.processors` entry points and `imports`; return all types."""
     importlib.import_module("jq.processors")
     if entry_points:
         from importlib.metadata import entry_points as find

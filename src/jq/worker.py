@@ -64,7 +64,7 @@ class Running:
 
 def retry_delay(backoff: float, attempt: int) -> float:
     """Exponential backoff: `backoff` seconds after the first attempt, doubling after each."""
-    return backoff * 2 ** (attempt - 1)
+    return float(backoff * 2 ** (attempt - 1))
 
 
 def error_json(exc: BaseException, attempt: int, message: str | None = None) -> str:
@@ -398,7 +398,7 @@ class Worker:
             with suppress(TimeoutError):
                 await asyncio.wait_for(job.resumed.wait(), HEARTBEAT)
             try:
-                state = await self.redis.hget(keys.job(job.id), "state")
+                state = await self.redis.hget(keys.job(job.id), "state")  # type: ignore[misc]
             except RedisError:
                 continue
             if state != "paused":
