@@ -6,10 +6,11 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from unittest.mock import AsyncMock
 
 import pytest
 
@@ -93,25 +94,14 @@ async def _shared_client(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[None]
     await close_client()
 
 
-@dataclass
-class Progress:
-    calls: list[dict[str, Any]] = field(default_factory=list)
-
-    async def __call__(
-        self,
-        percentage: float | None = None,
-        current: int | None = None,
-        total: int | None = None,
-        message: str | None = None,
-    ) -> None:
-        self.calls.append(
-            {"percentage": percentage, "current": current, "total": total, "message": message}
-        )
-
-
-async def run(url: str, progress: Progress | None = None, **data: Any) -> ScrapeReviewsResult:
+async def run(url: str, progress: AsyncMock | None = None, **data: Any) -> ScrapeReviewsResult:
+    """Run the processor as the worker would; `progress` records the update_progress calls."""
     job = ScrapeReviewsInput(maps_url=url, shop_id="shop-123", **data)
-    return await scrape_reviews(id="job-1", data=job, update_progress=progress or Progress())
+    return await scrape_reviews(id="job-1", data=job, update_progress=progress or AsyncMock())
+
+
+def steps(progress: AsyncMock) -> list[Mapping[str, Any]]:
+    return [awaited.kwargs for awaited in progress.await_args_list]
 
 
 def review(i: int, **changes: Any) -> dict[str, Any]:
@@ -152,7 +142,7 @@ async def test_three_paginated_pages_with_duplicates_and_a_loop_give_25_reviews(
         "review": [review(i) for i in range(16, 25)],
     }
     site.page("/shop?page=3", json_ld_page(business, '<link rel="next" href="/shop">'))
-    progress = Progress()
+    progress = AsyncMock()
 
     result = await run(f"{site.url}/shop", progress)
 
@@ -162,10 +152,10 @@ async def test_three_paginated_pages_with_duplicates_and_a_loop_give_25_reviews(
     assert result.pages_fetched == 3
     assert result.shop_id == "shop-123"
     assert result.stopped == "next page was already fetched (pagination loops)"
-    assert [(c["current"], c["total"]) for c in progress.calls] == [(1, 10), (2, 10), (3, 3)]
-    assert progress.calls[-1]["percentage"] == 100.0
-    assert "25 reviews so far" in progress.calls[-1]["message"]
-    assert f"{site.url}/shop?page=3" in progress.calls[-1]["message"]
+    assert [(c["current"], c["total"]) for c in steps(progress)] == [(1, 10), (2, 10), (3, 3)]
+    assert steps(progress)[-1]["percentage"] == 100.0
+    assert "25 reviews so far" in steps(progress)[-1]["message"]
+    assert f"{site.url}/shop?page=3" in steps(progress)[-1]["message"]
     assert site.hits.count("/shop") == 1
     assert site.hits.count("/robots.txt") == 1
     first = result.reviews[0]
@@ -322,7 +312,7 @@ async def test_broken_later_page_ends_the_walk_but_keeps_earlier_reviews(site: S
 async def test_max_pages_limits_the_walk(site: Site) -> None:
     for n in range(1, 5):
         site.page(f"/p{n}", json_ld_page([review(n)], f'<link rel="next" href="/p{n + 1}">'))
-    progress = Progress()
+    progress = AsyncMock()
 
     result = await run(f"{site.url}/p1", progress, max_pages=2)
 
@@ -331,7 +321,7 @@ async def test_max_pages_limits_the_walk(site: Site) -> None:
         2,
         "max_pages reached",
     )
-    assert [(c["current"], c["total"]) for c in progress.calls] == [(1, 2), (2, 2)]
+    assert [(c["current"], c["total"]) for c in steps(progress)] == [(1, 2), (2, 2)]
     assert "/p3" not in site.hits
 
 
