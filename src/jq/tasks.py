@@ -66,6 +66,19 @@ class TaskType:
 
 
 _REGISTRY: dict[str, TaskType] = {}
+_SHUTDOWN: list[Callable[[], Awaitable[None]]] = []
+
+
+def on_worker_shutdown(fn: Callable[[], Awaitable[None]]) -> Callable[[], Awaitable[None]]:
+    """Register a coroutine function a worker awaits as it stops (close shared clients)."""
+    if fn not in _SHUTDOWN:
+        _SHUTDOWN.append(fn)
+    return fn
+
+
+def shutdown_hooks() -> list[Callable[[], Awaitable[None]]]:
+    """The registered worker-shutdown coroutine functions, in registration order."""
+    return list(_SHUTDOWN)
 
 
 def task(

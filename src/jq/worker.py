@@ -28,7 +28,7 @@ from jq.errors import PermanentError, RetryLater
 from jq.models import Progress
 from jq.scripts import Scripts, flat
 from jq.settings import Settings
-from jq.tasks import TaskType, get_task_type, load_task_types
+from jq.tasks import TaskType, get_task_type, load_task_types, shutdown_hooks
 
 log = logging.getLogger("jq.worker")
 
@@ -519,4 +519,9 @@ async def run_worker(
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
+        for hook in shutdown_hooks():
+            try:
+                await hook()
+            except Exception as exc:
+                log.warning("shutdown hook %s failed: %s", getattr(hook, "__qualname__", hook), exc)
         await redis.aclose()

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from jq.errors import PermanentError, RetryLater
+from jq.tasks import on_worker_shutdown
 
 if TYPE_CHECKING:
     import httpx
@@ -94,6 +95,7 @@ def get_client(settings: Settings) -> httpx.AsyncClient:
     return client
 
 
+@on_worker_shutdown
 async def close_client() -> None:
     """Close the shared client, if one is open in this loop; the worker calls this at shutdown."""
     global _client
