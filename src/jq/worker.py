@@ -83,6 +83,9 @@ def decode_payload(payload: str, expected_type: str, task_type: TaskType) -> Bas
     """arq's job payload (JSON) to the task's validated input; CorruptJob if it is not that."""
     from arq.jobs import deserialize_job_raw
 
+    if not payload:
+        # The claim script hands over "" for a missing payload or one that is not ASCII JSON.
+        raise CorruptJob("job payload is missing or is not JSON text (binary, e.g. a pickle)")
     try:
         function, _args, kwargs, _try, _enqueued = deserialize_job_raw(
             payload.encode(), deserializer=json.loads

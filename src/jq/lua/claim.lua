@@ -42,7 +42,10 @@ for i = 3, #ARGV, 2 do
         move_state(id, jtype, 'waiting', 'active', now)
         emit(id, 'active', now)
         local payload = redis.call('GET', K_ARQ_JOB .. id)
-        if not payload then payload = '' end
+        -- jq writes payloads as ASCII JSON. Anything else was planted, and might not even
+        -- decode as UTF-8 in the worker's client (failing the whole claim): hand over nothing,
+        -- so that this one job fails as corrupt.
+        if not payload or string.find(payload, '[\128-\255]') then payload = '' end
         for _, v in ipairs({id, jtype, payload, attempts, f[2], f[3], f[4] or '', token}) do
           out[#out + 1] = v
         end
