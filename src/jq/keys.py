@@ -9,7 +9,7 @@ from __future__ import annotations
 ARQ_JOB = "arq:job:"
 
 JOB = "jq:job:"  # + id: hash, the job record (state, data, progress, attempts, result, error...)
-QUEUE = "jq:queue:"  # + type: zset of ready ids, score = -priority * 1e12 + sequence (FIFO)
+QUEUE = "jq:queue:"  # + type: zset of ready ids, score = -priority * 2**33 + sequence (FIFO)
 DELAYED = "jq:delayed"  # zset of delayed ids (all types), score = run-at epoch ms
 LEASES = "jq:leases"  # zset of running ids, score = lease expiry epoch ms
 STATE = "jq:state:"  # + state, and + state + ":" + type: zset of ids, score = last change ms

@@ -23,7 +23,7 @@ from jq.settings import Settings, load_settings
 from jq.tasks import TaskType, get_task_type, load_task_types
 
 ADD_BATCH = 1000
-PRIORITY_LIMIT = 1_000_000
+PRIORITY_LIMIT = 1_000_000  # ready-queue scores stay exact only within it (common.lua)
 LIST_ORDER = (
     JobState.ACTIVE,
     JobState.PAUSED,

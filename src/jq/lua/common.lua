@@ -24,11 +24,15 @@ local function drop_state(id, jtype, old)
   redis.call('ZREM', K_STATE .. old .. ':' .. jtype, id)
 end
 
+-- Ready-queue scores are doubles, exact only below 2^53. |priority| <= 10^6 (PRIORITY_LIMIT)
+-- times 2^33 stays below it, and leaves 2^33 (8.6 billion) sequence numbers in each priority.
+local PRIORITY_STEP = 8589934592
+
 -- Ready queue: higher priority first, FIFO within a priority; front=true jumps the line.
 local function enqueue(id, jtype, priority, front)
   local seq = 0
   if not front then seq = redis.call('INCR', K_SEQ) end
-  redis.call('ZADD', K_QUEUE .. jtype, fmt(-tonumber(priority) * 1e12 + seq), id)
+  redis.call('ZADD', K_QUEUE .. jtype, fmt(-tonumber(priority) * PRIORITY_STEP + seq), id)
 end
 
 local function json_or_null(s)
