@@ -21,7 +21,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
+from redis.exceptions import ReadOnlyError, RedisError, ResponseError
 
 from jq import keys
 from jq.errors import PermanentError, RetryLater
@@ -132,6 +132,9 @@ class Worker:
         self.burst = burst
         self.id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.lease_ms = int(settings.lease * 1000)
+        # Renew well inside the lease, however short it is configured, so that no lease
+        # lapses between two heartbeats (any worker's reaper would take the job back).
+        self.heartbeat = min(HEARTBEAT, settings.lease / 3)
         self.scripts = Scripts(redis)
         self.running: dict[str, Running] = {}
         self.stopping = False
@@ -141,6 +144,9 @@ class Worker:
         self._idle = asyncio.Event()
         self._next_due: float | None = None
         self._redis_down = False
+        self._redis_back = asyncio.Event()
+        self._redis_back.set()
+        self._reap_after = 0.0  # monotonic time before which this worker takes back no jobs
 
     # -- the main loop -------------------------------------------------------------------------
 
@@ -159,7 +165,6 @@ class Worker:
                 except RedisError as exc:
                     await self._redis_trouble(exc)
                     continue
-                self._redis_recovered()
                 if claimed:
                     continue
                 if self.burst and not self.running and not await self._anything_pending():
@@ -191,6 +196,8 @@ class Worker:
         for t, n in free:
             args += [t, n]
         reply = await self.scripts.claim(args=args)
+        # Only a round trip proves Redis is back: with every slot busy there is none.
+        self._redis_recovered()
         due = float(reply[0])
         self._next_due = due / 1000 if due >= 0 else None
         for i in range(1, len(reply), 8):
@@ -348,6 +355,14 @@ class Worker:
             try:
                 accepted = await self.scripts.finish(args=args)
                 break
+            except ResponseError as exc:
+                if isinstance(exc, ReadOnlyError):  # a failover in progress: wait for it
+                    await self._redis_trouble(exc, wait)
+                    continue
+                # The script failed on this job's record: retrying cannot help, and would hold
+                # the slot for ever. Its lease runs out and the job is taken back as lost.
+                log.error("%s#%s: could not record %s: %s", job.type, job.id, outcome, exc)
+                return
             except RedisError as exc:
                 if self.stopping and wait > self.settings.grace:
                     log.error("%s#%s: could not record %s: %s", job.type, job.id, outcome, exc)
@@ -442,7 +457,7 @@ class Worker:
     async def _heartbeat(self) -> None:
         """Renew leases, learn of aborts and lost jobs, and take back jobs of dead workers."""
         while True:
-            await asyncio.sleep(HEARTBEAT)
+            await asyncio.sleep(self.heartbeat)
             info = json.dumps(
                 {
                     "id": self.id,
@@ -458,11 +473,12 @@ class Worker:
                 replies = await self.scripts.renew(
                     args=[self.id, self.lease_ms, info, *[x for pair in held for x in pair]]
                 )
-                await self.scripts.reap(args=[])
+                self._redis_recovered()
+                if time.monotonic() >= self._reap_after:
+                    await self.scripts.reap(args=[])
             except RedisError as exc:
                 await self._redis_trouble(exc, 0)
                 continue
-            self._redis_recovered()
             for reply in replies:
                 what, _, jid = reply.partition(":")
                 if (job := self.running.get(jid)) is not None:
@@ -472,12 +488,21 @@ class Worker:
         if not self._redis_down:
             log.warning("Redis unavailable (%s); retrying until it is back", exc)
             self._redis_down = True
-        await asyncio.sleep(1.0 if wait is None else wait)
+            self._redis_back.clear()
+        # Wake early when another loop gets through, so that results waiting to be recorded
+        # go in at once rather than after the rest of their backoff.
+        with suppress(TimeoutError):
+            await asyncio.wait_for(self._redis_back.wait(), 1.0 if wait is None else wait)
 
     def _redis_recovered(self) -> None:
         if self._redis_down:
             log.info("Redis is back; resuming")
             self._redis_down = False
+            self._redis_back.set()
+            # Every lease ran out while Redis was away, those of live workers too. Give them a
+            # lease period to renew before taking back what is left, or a mere outage would
+            # run their jobs twice and count an attempt against each.
+            self._reap_after = time.monotonic() + self.settings.lease
 
 
 _MARK = {"completed": "✓", "failed": "✗", "retry": "↻", "aborted": "⊘", "requeue": "↩"}
