@@ -69,12 +69,17 @@ def retry_delay(backoff: float, attempt: int) -> float:
 
 def error_json(exc: BaseException, attempt: int, message: str | None = None) -> str:
     """The JSON stored for a failed attempt."""
+    now = time.time()
+    # To the millisecond, like every other time jq keeps: backoff gaps are often under a second.
+    failed_at = (
+        time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now * 1000) % 1000:03d}Z"
+    )
     return json.dumps(
         {
             "type": type(exc).__name__,
             "message": message or str(exc) or type(exc).__name__,
             "attempt": attempt,
-            "failed_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "failed_at": failed_at,
         }
     )
 
