@@ -73,6 +73,18 @@ class Job(BaseModel):
     @classmethod
     def from_hash(cls, fields: dict[str, str]) -> Job:
         """Build a job from the strings of its `jq:job:<id>` hash; raises ValueError if corrupt."""
+        try:
+            return cls._from_hash(fields)
+        except ValueError:
+            raise
+        # A record written by someone else can fail in more ways than ValueError: a missing
+        # field, a timestamp of "inf" or 1e30, JSON nested past the recursion limit. Callers
+        # such as `jq ls` skip a corrupt record; they must not crash on one.
+        except (KeyError, TypeError, ArithmeticError, OSError, RecursionError) as exc:
+            raise ValueError(f"corrupt job record: {type(exc).__name__}: {exc}") from exc
+
+    @classmethod
+    def _from_hash(cls, fields: dict[str, str]) -> Job:
         raw: dict[str, Any] = {
             "id": fields["id"],
             "type": fields["type"],
