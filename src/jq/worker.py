@@ -233,8 +233,16 @@ class Worker:
             for t in self.slots:
                 pipe.zcard(keys.queue(t))
                 pipe.zcard(keys.state("delayed", t))
-            counts = await pipe.execute()
-        return any(counts)
+                pipe.get(keys.hold(t))
+            replies = await pipe.execute()
+        # Jobs of a type held until released ("0") cannot run before someone acts: a burst
+        # worker that waited for them would never end. A hold with an end time is waited out.
+        return any(
+            (queued or delayed) and hold != "0"
+            for queued, delayed, hold in zip(
+                replies[::3], replies[1::3], replies[2::3], strict=True
+            )
+        )
 
     def stop(self, *, now: bool = False) -> None:
         """Stop taking jobs; running ones get the grace period, or are handed back at once."""
