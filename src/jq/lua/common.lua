@@ -35,6 +35,16 @@ local function enqueue(id, jtype, priority, front)
   redis.call('ZADD', K_QUEUE .. jtype, fmt(-tonumber(priority) * PRIORITY_STEP + seq), id)
 end
 
+-- A job's error history as a list. The record may have been written by someone else: anything
+-- that is not a JSON list starts a fresh history rather than failing the script, which would
+-- leave its job half-moved and, in reap, stop every other expired lease being taken back.
+local function error_list(s)
+  if not s or s == '' then return {} end
+  local ok, v = pcall(cjson.decode, s)
+  if ok and type(v) == 'table' and (next(v) == nil or v[1] ~= nil) then return v end
+  return {}
+end
+
 local function json_or_null(s)
   if s and s ~= '' then return s end
   return 'null'

@@ -13,8 +13,7 @@ redis.call('HDEL', key, 'token', 'pause', 'abort')
 if ARGV[8] ~= '' then redis.call('HSET', key, 'progress', ARGV[8]) end
 
 local function push_error()
-  local errors = {}
-  if f[5] and f[5] ~= '' then errors = cjson.decode(f[5]) end
+  local errors = error_list(f[5])
   errors[#errors + 1] = cjson.decode(ARGV[4])
   redis.call('HSET', key, 'error', ARGV[4], 'errors', cjson.encode(errors))
 end

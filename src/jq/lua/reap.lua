@@ -21,11 +21,10 @@ for _, id in ipairs(expired) do
       emit(id, 'aborted', now)
       if f[9] == '1' then purge(id, jtype, 'aborted') end
     else
-      local errors = {}
-      if f[8] and f[8] ~= '' then errors = cjson.decode(f[8]) end
+      local errors = error_list(f[8])
       errors[#errors + 1] = cjson.decode(err)
       redis.call('HSET', key, 'error', err, 'errors', cjson.encode(errors))
-      if tonumber(f[3]) >= tonumber(f[4]) then
+      if (tonumber(f[3]) or 0) >= (tonumber(f[4]) or 0) then
         redis.call('HSET', key, 'state', 'failed', 'finished', now)
         redis.call('DEL', K_ARQ_JOB .. id)
         move_state(id, jtype, old, 'failed', now)
