@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, cast
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 from jq.errors import ConfigError, JqError
 
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
     from jq.settings import Settings
 
-__all__ = ["EmbeddedServer", "describe_external_redis", "ensure_running", "find_server_binary"]
+__all__ = ["EmbeddedServer", "embedded_server", "ensure_running", "find_server_binary"]
 
 # sun_path holds 108 bytes on Linux (104 on macOS) including the NUL; stay well under both.
 _MAX_SOCKET_PATH = 100
@@ -55,27 +55,20 @@ def find_server_binary() -> Path:
     )
 
 
-def describe_external_redis(settings: Settings) -> str:
-    """Where a non-embedded Redis lives, for messages: never includes a password."""
-    if settings.redis_url is not None:
-        parts = urlsplit(settings.redis_url.get_secret_value())
-        if parts.scheme == "unix":
-            return f"unix://{parts.path}"
-        host = parts.hostname or "localhost"
-        port = f":{parts.port}" if parts.port else ""
-        user = f"{parts.username}@" if parts.username else ""
-        return f"{parts.scheme}://{user}{host}{port}{parts.path}"
-    return f"{settings.redis_host}:{settings.redis_port}"
+def embedded_server(settings: Settings) -> EmbeddedServer:
+    """The embedded server of these settings; ConfigError if they name an external Redis."""
+    if not settings.embedded:
+        from jq.connection import describe
+
+        raise ConfigError(
+            f"jq uses the Redis at {describe(settings)}; the embedded server is not in use"
+        )
+    return EmbeddedServer(settings.home)
 
 
 def ensure_running(settings: Settings) -> str:
     """Start the embedded server unless it already answers; return its URL."""
-    if not settings.embedded:
-        raise ConfigError(
-            f"jq uses the Redis at {describe_external_redis(settings)}; "
-            "the embedded server is not in use"
-        )
-    server = EmbeddedServer(settings.home)
+    server = embedded_server(settings)
     if server._probe() != "ready":
         server.start()
     return server.url

@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 
 from jq import server
+from jq.connection import describe
 from jq.errors import ConfigError
-from jq.server import EmbeddedServer, describe_external_redis, ensure_running, find_server_binary
+from jq.server import EmbeddedServer, ensure_running, find_server_binary
 from jq.settings import Settings
 
 
@@ -153,10 +154,10 @@ def test_url_quotes_unusual_socket_paths(tmp_path: Path) -> None:
 def test_external_redis_is_described_without_its_password() -> None:
     settings = Settings(redis_url="redis://alice:hunter2@cache.example:6380/2?password=hunter2")
 
-    described = describe_external_redis(settings)
+    described = describe(settings)
 
     assert "hunter2" not in described
-    assert described == "redis://alice@cache.example:6380/2"
+    assert described == "redis://alice:***@cache.example:6380/2?password=***"
 
 
 def test_ensure_running_refuses_when_redis_is_external(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -7,20 +7,7 @@ from typing import Annotated
 
 import typer
 
-from jq.errors import ConfigError
-from jq.server import EmbeddedServer, describe_external_redis
-from jq.settings import Settings, load_settings
-
 app = typer.Typer(name="server", help="Manage the embedded Redis server.", no_args_is_help=True)
-
-
-def _embedded_server(settings: Settings) -> EmbeddedServer:
-    if not settings.embedded:
-        raise ConfigError(
-            f"jq uses the Redis at {describe_external_redis(settings)}; "
-            "the embedded server is not in use"
-        )
-    return EmbeddedServer(settings.home)
 
 
 @app.command()
@@ -30,7 +17,10 @@ def start(
     ] = 10.0,
 ) -> None:
     """Start the embedded Redis server unless it is already running."""
-    server = _embedded_server(load_settings())
+    from jq.server import embedded_server
+    from jq.settings import load_settings
+
+    server = embedded_server(load_settings())
     if server.is_running():
         typer.echo(f"already running at {server.url}", err=True)
         return
@@ -43,7 +33,10 @@ def stop(
     timeout: Annotated[float, typer.Option(min=0.1, help="Seconds to wait for it to exit.")] = 10.0,
 ) -> None:
     """Stop the embedded Redis server; its data stays on disk."""
-    server = _embedded_server(load_settings())
+    from jq.server import embedded_server
+    from jq.settings import load_settings
+
+    server = embedded_server(load_settings())
     if server.stop(timeout=timeout):
         typer.echo("stopped", err=True)
     else:
@@ -55,11 +48,15 @@ def status(
     as_json: Annotated[bool, typer.Option("--json", help="Print the status as JSON.")] = False,
 ) -> None:
     """Show whether the embedded server runs, where, and its memory and AOF figures."""
+    from jq.connection import describe
+    from jq.server import EmbeddedServer
+    from jq.settings import load_settings
+
     settings = load_settings()
     if settings.embedded:
         report = EmbeddedServer(settings.home).status()
     else:
-        report = {"embedded": False, "redis": describe_external_redis(settings)}
+        report = {"embedded": False, "redis": describe(settings)}
     if as_json:
         print(json.dumps(report))
         return
