@@ -53,6 +53,34 @@ def validation_message(task_type: str, exc: ValidationError) -> str:
     return f"invalid data for {task_type}: {field}: {err['msg']}"
 
 
+def task_type(name: str, settings: Settings) -> TaskType:
+    """The registered task type `name`, loading processors (and settings.imports) first."""
+    load_task_types(settings.imports)
+    return get_task_type(name)
+
+
+def validate(
+    name: str, data: Mapping[str, Any] | BaseModel | None, settings: Settings
+) -> dict[str, Any]:
+    """Job data validated against the type's model, as JSON-ready values; needs no Redis.
+
+    UsageError names the first bad field, or the size limit if the data is too large.
+    """
+    tt = task_type(name, settings)
+    if isinstance(data, BaseModel):
+        data = data.model_dump(mode="json")
+    try:
+        clean: dict[str, Any] = tt.validate(dict(data or {})).model_dump(mode="json")
+    except ValidationError as exc:
+        raise UsageError(validation_message(name, exc)) from None
+    size = len(_dumps(clean))
+    if size > settings.max_data_bytes:
+        raise UsageError(
+            f"job data is {size} bytes; the limit is {settings.max_data_bytes} (JQ_MAX_DATA_BYTES)"
+        )
+    return clean
+
+
 class QueueManager:
     """Add, inspect and control jobs; async, one per Redis client."""
 
@@ -83,30 +111,11 @@ class QueueManager:
 
     def task_type(self, name: str) -> TaskType:
         """The registered task type `name` (loading processors on first use)."""
-        # Once per manager: scanning entry points costs ~1.5 ms, paid per item by add_jobs.
-        if not self._types_loaded:
-            load_task_types(self.settings.imports)
-            self._types_loaded = True
-        return get_task_type(name)
+        return task_type(name, self.settings)
 
-    def validate(
-        self, task_type: str, data: Mapping[str, Any] | BaseModel | None
-    ) -> dict[str, Any]:
-        """Validate job data against the type's model; UsageError names the first bad field."""
-        tt = self.task_type(task_type)
-        if isinstance(data, BaseModel):
-            data = data.model_dump(mode="json")
-        try:
-            clean = tt.validate(dict(data or {})).model_dump(mode="json")
-        except ValidationError as exc:
-            raise UsageError(validation_message(task_type, exc)) from None
-        size = len(_dumps(clean))
-        if size > self.settings.max_data_bytes:
-            raise UsageError(
-                f"job data is {size} bytes; the limit is {self.settings.max_data_bytes}"
-                " (JQ_MAX_DATA_BYTES)"
-            )
-        return clean
+    def validate(self, name: str, data: Mapping[str, Any] | BaseModel | None) -> dict[str, Any]:
+        """Validate job data against the type's model; see `validate`."""
+        return validate(name, data, self.settings)
 
     async def add_job(
         self,
@@ -162,9 +171,9 @@ class QueueManager:
             if not jid or len(jid) > 200 or any(c.isspace() for c in jid):
                 raise UsageError(f"invalid job id {jid!r}: 1-200 characters, no spaces")
         opts = tt.options
-        max_attempts = attempts or opts.attempts or self.settings.attempts
-        if max_attempts < 1:
+        if attempts is not None and attempts < 1:
             raise UsageError("attempts must be at least 1")
+        max_attempts = attempts or opts.attempts or self.settings.attempts
         back = (
             backoff
             if backoff is not None

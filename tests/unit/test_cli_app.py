@@ -161,11 +161,13 @@ def _gadget_data(monkeypatch: pytest.MonkeyPatch, argv: list[str]) -> dict[str, 
     """The data `jq add test-gadget ARGV` would validate (it stops there)."""
     captured: dict[str, object] = {}
 
-    def fake_validate(self: object, type_name: str, data: dict[str, object]) -> dict[str, object]:
+    def fake_validate(
+        type_name: str, data: dict[str, object], settings: object
+    ) -> dict[str, object]:
         captured.update(data)
         raise UsageError("stop here")
 
-    monkeypatch.setattr("jq.queue.QueueManager.validate", fake_validate)
+    monkeypatch.setattr("jq.queue.validate", fake_validate)
     with pytest.raises(UsageError, match="stop here"):
         _gadget_command().main(argv, prog_name="jq add test-gadget", standalone_mode=False)
     return captured

@@ -40,19 +40,6 @@ def settings() -> Settings:
     return load_settings()
 
 
-def offline_queue(config: Settings) -> QueueManager:
-    """A QueueManager that never talks to Redis, to validate input before connecting.
-
-    redis-py connects on the first command, and `validate` sends none, so bad input is
-    reported (exit 2) even when Redis is down, and the embedded server is not started for it.
-    """
-    from redis.asyncio import Redis
-
-    from jq.queue import QueueManager
-
-    return QueueManager(Redis(), config)
-
-
 def for_each_job(
     ids: list[str],
     action: Callable[[QueueManager, str], Awaitable[JobState]],

@@ -208,10 +208,11 @@ def enqueue(
     from enum import Enum
 
     from jq import render
-    from jq.commands._run import offline_queue, open_queue, run, settings
+    from jq.commands._run import open_queue, run, settings
     from jq.commands.watch import follow_jobs
     from jq.durations import parse_duration, parse_time
     from jq.errors import UsageError
+    from jq.queue import validate
 
     payload: dict[str, Any] = {}
     if data_file is not None:
@@ -226,7 +227,7 @@ def enqueue(
     delay_s = parse_duration(delay) if delay is not None else None
     run_at = parse_time(at) if at is not None else None
     config = settings()
-    clean = offline_queue(config).validate(type_name, payload)
+    clean = validate(type_name, payload, config)
 
     async def body() -> None:
         async with open_queue(config) as queue:
