@@ -12,6 +12,15 @@ from jq.errors import ConfigError, RedisUnavailable
 from jq.settings import Settings
 
 SCHEMES = ("redis", "rediss", "unix")
+# How servers word a refused AUTH. redis-py raises AuthenticationError for some and a plain
+# ConnectionError for others (an ACL user's WRONGPASS), so the message decides.
+AUTH_REFUSED = (
+    "wrongpass",
+    "invalid username-password pair",
+    "invalid password",
+    "noauth",
+    "without any password configured",
+)
 
 
 def redis_url(settings: Settings) -> str:
@@ -68,20 +77,73 @@ def client(settings: Settings, *, url: str | None = None) -> Redis:
     if settings.redis_ca_file is not None and url.startswith("rediss://"):
         options["ssl_ca_certs"] = str(settings.redis_ca_file)
     if settings.redis_sentinel_master:
-        from redis.asyncio.sentinel import Sentinel
-
-        parts = urlsplit(url)
-        sentinel = Sentinel(
-            [(parts.hostname or "localhost", parts.port or 26379)],
-            sentinel_kwargs={"password": parts.password} if parts.password else None,
-            password=parts.password,
-            **options,
-        )
-        return cast(Redis, sentinel.master_for(settings.redis_sentinel_master))
+        return _sentinel_master(settings, settings.redis_sentinel_master, url, options)
     try:
         return cast(Redis, Redis.from_url(url, **options))
     except ValueError as exc:
         raise ConfigError(f"bad Redis URL {redact(url)}: {exc}") from None
+
+
+class SentinelRedis(Redis):
+    """The master's client under Sentinel; closing it closes the Sentinels' connections too."""
+
+    async def aclose(self, close_connection_pool: bool | None = None) -> None:
+        await super().aclose(close_connection_pool)
+        for sentinel in self.connection_pool.sentinel_manager.sentinels:  # type: ignore[attr-defined]
+            await sentinel.aclose()
+
+
+def sentinel_hosts(url: str) -> list[tuple[str, int]]:
+    """The Sentinels a URL names: `redis://[user:pass@]host[:port][,host[:port]...][/db]`."""
+    netloc = urlsplit(url).netloc.rpartition("@")[2]
+    hosts = []
+    for item in netloc.split(","):
+        host, port = item.strip(), "26379"
+        if host.startswith("["):  # [IPv6]:port
+            host, _, rest = host[1:].partition("]")
+            port = rest.removeprefix(":") or port
+        elif host.count(":") == 1:
+            host, port = host.split(":")
+        if not host or not port.isdigit():
+            raise ConfigError(f"bad Sentinel address {item!r} in {redact(url)}")
+        hosts.append((host, int(port)))
+    return hosts
+
+
+def _sentinel_master(settings: Settings, master: str, url: str, options: dict[str, Any]) -> Redis:
+    """A client that asks the Sentinels where `master` is, and asks again after a failover."""
+    from urllib.parse import unquote
+
+    from redis.asyncio.sentinel import Sentinel
+
+    parts = urlsplit(url)
+    if parts.scheme not in ("redis", "rediss"):
+        raise ConfigError(
+            f"JQ_REDIS_SENTINEL_MASTER needs a redis:// or rediss:// URL: {redact(url)}"
+        )
+    db = parts.path.strip("/") or "0"
+    if not db.isdigit():
+        raise ConfigError(f"bad database {db!r} in {redact(url)}")
+    tls: dict[str, Any] = {}
+    if parts.scheme == "rediss":
+        tls = {"ssl": True, **{k: v for k, v in options.items() if k.startswith("ssl_")}}
+    # The Sentinels get the socket timeouts and TLS too (redis-py drops them once
+    # sentinel_kwargs is given), but not the master's credentials: they have their own.
+    sentinel_kwargs: dict[str, Any] = {
+        **{k: v for k, v in options.items() if k.startswith("socket_")},
+        **tls,
+    }
+    if settings.redis_sentinel_password is not None:
+        sentinel_kwargs["password"] = settings.redis_sentinel_password.get_secret_value()
+    sentinel = Sentinel(
+        sentinel_hosts(url),
+        sentinel_kwargs=sentinel_kwargs,
+        username=unquote(parts.username) if parts.username else None,
+        password=unquote(parts.password) if parts.password else None,
+        db=int(db),
+        **{**options, **tls},
+    )
+    return cast(Redis, sentinel.master_for(master, redis_class=SentinelRedis))
 
 
 async def connect(settings: Settings) -> Redis:
@@ -94,5 +156,9 @@ async def connect(settings: Settings) -> Redis:
         raise ConfigError(f"Redis at {describe(settings)} refused the credentials: {exc}") from None
     except (RedisError, OSError) as exc:
         await redis.aclose()
+        if any(words in str(exc).lower() for words in AUTH_REFUSED):
+            raise ConfigError(
+                f"Redis at {describe(settings)} refused the credentials: {exc}"
+            ) from None
         raise RedisUnavailable(f"cannot reach Redis at {describe(settings)}: {exc}") from None
     return redis

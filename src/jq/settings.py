@@ -34,6 +34,7 @@ class Settings(BaseSettings):
     )
     redis_ca_file: Path | None = None
     redis_sentinel_master: str | None = None
+    redis_sentinel_password: SecretStr | None = None  # the Sentinels' own, if they have one
     redis_connect_timeout: float = Field(default=2.0, gt=0)
     home: Path = Field(default_factory=_default_home)
 
