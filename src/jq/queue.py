@@ -88,7 +88,6 @@ class QueueManager:
         self.redis = redis
         self.settings = settings or load_settings()
         self.scripts = Scripts(redis)
-        self._types_loaded = False
 
     @classmethod
     async def connect(cls, settings: Settings | None = None) -> QueueManager:

@@ -66,6 +66,7 @@ class TaskType:
 
 
 _REGISTRY: dict[str, TaskType] = {}
+_entry_points_loaded = False
 _SHUTDOWN: list[Callable[[], Awaitable[None]]] = []
 
 
@@ -128,8 +129,11 @@ def load_task_types(
     imports: Iterable[str] = (), *, entry_points: bool = True
 ) -> dict[str, TaskType]:
     """Import jq's processors, the `jq.processors` entry points and `imports`; return all types."""
+    global _entry_points_loaded
     importlib.import_module("jq.processors")
-    if entry_points:
+    # Once per process: the scan of installed packages costs ~1.5 ms, and validation (so
+    # every item of a bulk add) comes through here. What is installed does not change.
+    if entry_points and not _entry_points_loaded:
         from importlib.metadata import entry_points as find
 
         for ep in find(group=ENTRY_POINT_GROUP):
@@ -137,6 +141,7 @@ def load_task_types(
                 ep.load()
             except Exception as exc:
                 raise ConfigError(f"cannot load entry point {ep.name} ({ep.value}): {exc}") from exc
+        _entry_points_loaded = True
     for module in imports:
         try:
             importlib.import_module(module)
