@@ -4,7 +4,7 @@ set -eu
 jq() { .venv/bin/python -m jq "$@"; }
 
 jq server start
-jq worker --concurrency 3 2> .jq-home/worker.log &
+.venv/bin/python -m jq worker --concurrency 3 2> .jq-home/worker.log &
 worker=$!
 trap 'kill -TERM $worker 2>/dev/null; wait $worker 2>/dev/null || true' EXIT INT TERM
 

@@ -37,12 +37,14 @@ STATE_STYLES = {
 ERROR_WIDTH = 60  # an error in a table cell is cut to this many characters
 
 
+PIPE_WIDTH = 160  # columns for tables written to a pipe or file
+
 # -- streams ---------------------------------------------------------------------------------
 
 
 def stdout_console() -> Console:
-    """The console for data views on stdout."""
-    return Console(highlight=False)
+    """The console for data views on stdout; piped output is not squeezed into 80 columns."""
+    return Console(highlight=False, width=None if sys.stdout.isatty() else PIPE_WIDTH)
 
 
 def stderr_console() -> Console:
@@ -133,10 +135,15 @@ def job_table(jobs: Iterable[Job], *, now: datetime | None = None) -> Table:
         ),
     ]
     columns += [(name, cell) for name, cell, has in optional if any(has(j) for j in rows)]
-    for name, _ in columns:
-        table.add_column(name, no_wrap=name != "ERROR", overflow="fold")
-    for job in rows:
-        table.add_row(*(cell(job) for _, cell in columns))
+    cells = [[cell(job) for _, cell in columns] for job in rows]
+    for i, (name, _) in enumerate(columns):
+        # On a narrow terminal only the error is cut short; every other column keeps its width.
+        width = max([len(name), *(len(str(row[i])) for row in cells)])
+        table.add_column(
+            name, no_wrap=True, overflow="ellipsis", min_width=10 if name == "ERROR" else width
+        )
+    for row in cells:
+        table.add_row(*row)
     return table
 
 
