@@ -4,72 +4,12 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import redis.asyncio
-
-TIMEOUT = 30
-
-
-def jq(*args: str, env: dict[str, str] | None = None, timeout: float = TIMEOUT) -> Any:
-    """Run `python -m jq ARGS`; returns the CompletedProcess."""
-    return subprocess.run(
-        [sys.executable, "-m", "jq", *args],
-        capture_output=True,
-        text=True,
-        env=env or dict(os.environ),
-        timeout=timeout,
-    )
-
-
-def jq_json(*args: str) -> Any:
-    result = jq(*args, "--json")
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
-
-
-def one_line_error(result: Any, code: int) -> str:
-    """Assert exit `code` with exactly one `jq: error:` line on stderr and no traceback."""
-    assert result.returncode == code, (result.stdout, result.stderr)
-    assert "Traceback" not in result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("jq: error: "), result.stderr
-    return lines[0]
-
-
-async def jq_keys(aredis: redis.asyncio.Redis) -> list[str]:
-    return sorted(
-        [k async for k in aredis.scan_iter("jq:*")] + [k async for k in aredis.scan_iter("arq:*")]
-    )
-
-
-@pytest.fixture
-def worker(redis_url: str) -> Iterator[subprocess.Popen[str]]:
-    """A `python -m jq worker` for the test; stopped with SIGTERM afterwards."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "jq", "worker", "--concurrency", "2"],
-        env=dict(os.environ),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        yield proc
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            _, err = proc.communicate(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            _, err = proc.communicate()
-        print("worker stderr:", err)  # shown when a test fails
-
+from jqrun import jq, jq_json, jq_keys, one_line_error
 
 # -- bad input: one line, the exit code, nothing written --------------------------------------
 
