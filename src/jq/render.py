@@ -111,8 +111,11 @@ def _shorten(text: str, width: int = ERROR_WIDTH) -> str:
 # -- jobs ------------------------------------------------------------------------------------
 
 
-def job_table(jobs: Iterable[Job], *, now: datetime | None = None) -> Table:
-    """`jq ls`: one row a job; RUN AT, WORKER and ERROR columns only when some row has one."""
+def job_table(jobs: Iterable[Job], *, now: datetime | None = None, width: int = 0) -> Table:
+    """`jq ls`: one row a job; RUN AT, WORKER and ERROR columns only when some row has one.
+
+    Given the console `width`, the error is cut to what is left of it, so the table fits.
+    """
     now = now or datetime.now(UTC)
     rows = list(jobs)
     table = Table(box=None, pad_edge=False, header_style="bold")
@@ -136,12 +139,15 @@ def job_table(jobs: Iterable[Job], *, now: datetime | None = None) -> Table:
     ]
     columns += [(name, cell) for name, cell, has in optional if any(has(j) for j in rows)]
     cells = [[cell(job) for _, cell in columns] for job in rows]
-    for i, (name, _) in enumerate(columns):
-        # On a narrow terminal only the error is cut short; every other column keeps its width.
-        width = max([len(name), *(len(str(row[i])) for row in cells)])
-        table.add_column(
-            name, no_wrap=True, overflow="ellipsis", min_width=10 if name == "ERROR" else width
-        )
+    widths = [max([len(name), *(len(str(row[i])) for row in cells)]) for i, (name, _) in
+              enumerate(columns)]  # fmt: skip
+    if width and columns[-1][0] == "ERROR":
+        # Only the error gives way on a narrow terminal; every other column keeps its width.
+        room = max(10, width - sum(widths[:-1]) - 2 * (len(columns) - 1))
+        for row in cells:
+            row[-1] = _shorten(str(row[-1]), room)
+    for name, _ in columns:
+        table.add_column(name, no_wrap=True)
     for row in cells:
         table.add_row(*row)
     return table

@@ -50,6 +50,16 @@ def test_job_table_shows_error_column_when_a_job_failed() -> None:
     assert "RUN AT" not in headers
 
 
+def test_a_long_error_is_cut_to_the_width_and_every_other_column_stays_whole() -> None:
+    failed = _job("1234", JobState.FAILED, error=JobError(type="E", message="x" * 300))
+    console = Console(file=StringIO(), width=80)
+    console.print(render.job_table([failed], now=NOW, width=80))
+    lines = _text(console).splitlines()
+    assert lines[0].split()[:3] == ["ID", "TYPE", "STATE"]
+    assert lines[1].split()[:3] == ["1234", "demo", "failed"]
+    assert lines[1].rstrip().endswith("…") and max(map(len, lines)) <= 80
+
+
 def test_job_table_shows_run_at_and_priority_for_a_delayed_priority_job() -> None:
     delayed = _job("1", JobState.DELAYED, run_at=NOW + timedelta(minutes=5), priority=3)
     headers = _headers([delayed])

@@ -30,7 +30,8 @@ def ls(
         if as_json:
             render.write_json([job.model_dump(mode="json") for job in jobs])
         elif jobs:
-            render.stdout_console().print(render.job_table(jobs))
+            console = render.stdout_console()
+            console.print(render.job_table(jobs, width=console.width))
         else:
             render.notice("no jobs")
 
