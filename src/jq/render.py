@@ -103,6 +103,11 @@ def _percent(job: Job) -> str:
     return f"{p.percentage:.0f}%{count}"
 
 
+def _clock(moment: datetime | None) -> str:
+    """Local time of day, to tell runs of attempts apart in an error history."""
+    return moment.astimezone().strftime("%H:%M:%S") if moment else "--:--:--"
+
+
 def _shorten(text: str, width: int = ERROR_WIDTH) -> str:
     text = " ".join(text.split())
     return text if len(text) <= width else text[: width - 1] + "…"
@@ -188,7 +193,8 @@ def job_detail(job: Job, *, now: datetime | None = None) -> RenderableType:
         rows.append(("error", Text(f"{job.error.type}: {job.error.message}", style="red")))
     if len(job.errors) > 1:
         earlier = "\n".join(
-            f"attempt {e.attempt or '?'}: {e.type}: {_shorten(e.message)}" for e in job.errors
+            f"{_clock(e.failed_at)} attempt {e.attempt or '?'}: {e.type}: {_shorten(e.message)}"
+            for e in job.errors
         )
         rows.append(("attempts log", earlier))
     for key, value in rows:
