@@ -27,77 +27,35 @@ JOB_PANEL = "Job options"
 FIELD_PANEL = "Task fields"
 
 
+def _job(help: str, *names: str, **extra: Any) -> Any:
+    """A job option, shown in its own help panel."""
+    return typer.Option(*names, help=help, rich_help_panel=JOB_PANEL, show_default=False, **extra)
+
+
 def _job_options(
     data: Annotated[
-        str | None,
-        typer.Option(
-            help="Task input as a JSON object; flags override its keys.",
-            rich_help_panel=JOB_PANEL,
-            show_default=False,
-        ),
+        str | None, _job("Task input as a JSON object; flags override its keys.")
     ] = None,
     data_file: Annotated[
         Path | None,
-        typer.Option(
-            help="Read the task input from a JSON file ('-': stdin).",
-            rich_help_panel=JOB_PANEL,
-            show_default=False,
-            dir_okay=False,
-            allow_dash=True,
-        ),
+        _job("Read the task input from a JSON file ('-': stdin).", dir_okay=False, allow_dash=True),
     ] = None,
     attempts: Annotated[
         int | None,
-        typer.Option(
-            help="Attempts before the job fails for good (default: the task type's, else 3).",
-            rich_help_panel=JOB_PANEL,
-            show_default=False,
-            min=1,
-        ),
+        _job("Attempts before the job fails for good (default: the task type's, else 3).", min=1),
     ] = None,
     backoff: Annotated[
-        float | None,
-        typer.Option(
-            help="Seconds before the first retry, doubling each time (default 2).",
-            rich_help_panel=JOB_PANEL,
-            show_default=False,
-            min=0,
-        ),
+        float | None, _job("Seconds before the first retry, doubling each time (default 2).", min=0)
     ] = None,
-    job_id: Annotated[
-        str | None,
-        typer.Option(
-            help="Use this id instead of a generated one.",
-            rich_help_panel=JOB_PANEL,
-            show_default=False,
-        ),
-    ] = None,
-    priority: Annotated[
-        int,
-        typer.Option(help="Higher runs first.", rich_help_panel=JOB_PANEL),
-    ] = 0,
+    job_id: Annotated[str | None, _job("Use this id instead of a generated one.")] = None,
+    priority: Annotated[int, _job("Higher runs first (default 0).")] = 0,
     delay: Annotated[
-        str | None,
-        typer.Option(
-            help="Run after this long: 30s, 5m, 2h, 1d, 1.5s or seconds.",
-            rich_help_panel=JOB_PANEL,
-            show_default=False,
-        ),
+        str | None, _job("Run after this long: 30s, 5m, 2h, 1d, 1.5s or seconds.")
     ] = None,
     at: Annotated[
-        str | None,
-        typer.Option(
-            help="Run at this time: ISO-8601, local time unless it has a timezone.",
-            rich_help_panel=JOB_PANEL,
-            show_default=False,
-        ),
+        str | None, _job("Run at this time: ISO-8601, local time unless it has a timezone.")
     ] = None,
-    watch: Annotated[
-        bool,
-        typer.Option(
-            "--watch", help="Then follow the job like `jq watch ID`.", rich_help_panel=JOB_PANEL
-        ),
-    ] = False,
+    watch: Annotated[bool, _job("Then follow the job like `jq watch ID`.", "--watch")] = False,
     as_json: AsJson = False,
 ) -> None:
     """Never called: its signature declares the options every `jq add TYPE` shares."""
