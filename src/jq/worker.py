@@ -57,7 +57,7 @@ class Running:
     timeout: float | None
     payload: str
     task: asyncio.Task[None] | None = None
-    stop_reason: str | None = None  # 'abort', 'lost' or 'handback' once the worker cancels it
+    stop_reason: str | None = None  # 'aborted', 'lost' or 'requeue' once the worker cancels it
     resumed: asyncio.Event = field(default_factory=asyncio.Event)
     progress: Progress = field(default_factory=Progress)
 
@@ -125,7 +125,6 @@ class Worker:
         *,
         concurrency: int | None = None,
         burst: bool = False,
-        reconnect: Callable[[], Awaitable[Redis]] | None = None,
     ) -> None:
         self.redis = redis
         self.settings = settings
@@ -146,7 +145,6 @@ class Worker:
         self.started = time.time()
         self.counts = {"completed": 0, "failed": 0, "retried": 0, "aborted": 0}
         self._wake = asyncio.Event()
-        self._idle = asyncio.Event()
         self._next_due: float | None = None
         self._redis_down = False
         self._redis_back = asyncio.Event()
@@ -268,7 +266,7 @@ class Worker:
 
     def _hand_back_all(self) -> None:
         for job in list(self.running.values()):
-            self._cancel(job, "handback")
+            self._cancel(job, "requeue")
 
     def _cancel(self, job: Running, reason: str) -> None:
         if job.stop_reason is None and job.task is not None and not job.task.done():
@@ -289,9 +287,7 @@ class Worker:
                 self.running.pop(job.id, None)
                 self._wake.set()
         took = time.monotonic() - started
-        what = {"retry": "failed", "requeue": "handed back", "abort": "aborted"}.get(
-            outcome, outcome
-        )
+        what = {"retry": "failed", "requeue": "handed back", "lost": "lost"}.get(outcome, outcome)
         detail = f", retrying in {delay:.1f}s" if outcome == "retry" else ""
         if outcome in ("failed", "retry"):
             detail += ": " + json.loads(payload)["message"]
@@ -317,19 +313,18 @@ class Worker:
         call = task_type.processor(id=job.id, data=data, update_progress=self._reporter(job))
         try:
             result = await asyncio.wait_for(call, job.timeout)
-            return "completed", result_json(result), 0.0
         except asyncio.CancelledError:
             if job.stop_reason is None:
                 raise
             return job.stop_reason, _STOP_MESSAGES[job.stop_reason], 0.0
-        except TypeError as exc:
-            if "JSON serializable" in str(exc):
-                return "failed", error_json(exc, job.attempt, f"result is not JSON: {exc}"), 0.0
-            return self._failure(job, exc)
         except TimeoutError as exc:
             return self._failure(job, exc, f"timed out after {job.timeout:g}s")
         except Exception as exc:
             return self._failure(job, exc)
+        try:
+            return "completed", result_json(result), 0.0
+        except (TypeError, ValueError) as exc:  # retrying would return the same value again
+            return "failed", error_json(exc, job.attempt, f"result is not JSON: {exc}"), 0.0
 
     def _failure(
         self, job: Running, exc: Exception, message: str | None = None
@@ -345,10 +340,6 @@ class Worker:
         if outcome == "lost":
             log.warning("%s#%s: lease lost; its result is discarded", job.type, job.id)
             return
-        if outcome == "abort":
-            outcome = "aborted"
-        elif outcome == "handback":
-            outcome = "requeue"
         progress = ""
         if outcome == "completed":
             final = job.progress.model_copy(update={"percentage": 100.0})
@@ -414,7 +405,7 @@ class Worker:
             if reply == "lost":
                 self._cancel(job, "lost")
             elif reply == "abort":
-                self._cancel(job, "abort")
+                self._cancel(job, "aborted")
             elif reply == "pause":
                 await self._paused(job)
             await asyncio.sleep(0)  # let a cancellation requested above land here
@@ -463,7 +454,7 @@ class Worker:
         if job is None:
             return
         if verb == "abort":
-            self._cancel(job, "abort")
+            self._cancel(job, "aborted")
         elif verb == "resume":
             job.resumed.set()
 
@@ -495,7 +486,7 @@ class Worker:
             for reply in replies:
                 what, _, jid = reply.partition(":")
                 if (job := self.running.get(jid)) is not None:
-                    self._cancel(job, "lost" if what == "lost" else "abort")
+                    self._cancel(job, "lost" if what == "lost" else "aborted")
 
     async def _redis_trouble(self, exc: BaseException, wait: float | None = None) -> None:
         if not self._redis_down:
@@ -519,10 +510,11 @@ class Worker:
 
 
 _MARK = {"completed": "✓", "failed": "✗", "retry": "↻", "aborted": "⊘", "requeue": "↩"}
+# What `finish` records for a job the worker itself cancelled, by the reason it did.
 _STOP_MESSAGES = {
-    "abort": json.dumps({"type": "Aborted", "message": "aborted by user while running"}),
+    "aborted": json.dumps({"type": "Aborted", "message": "aborted by user while running"}),
     "lost": "",
-    "handback": "worker stopping; job handed back",
+    "requeue": "worker stopping; job handed back",
 }
 
 
