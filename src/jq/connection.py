@@ -71,6 +71,8 @@ def client(settings: Settings, *, url: str | None = None) -> Redis:
     url = url or redis_url(settings)
     options: dict[str, Any] = {
         "decode_responses": True,
+        # jq writes only UTF-8; bytes someone else planted must not crash a reader.
+        "encoding_errors": "replace",
         "socket_connect_timeout": settings.redis_connect_timeout,
         "health_check_interval": 30,
     }

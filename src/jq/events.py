@@ -20,6 +20,14 @@ LIVE = (JobState.ACTIVE, JobState.PAUSED, JobState.WAITING, JobState.DELAYED)
 RECHECK_AFTER = 2.0  # seconds of silence after which snapshots are read again
 
 
+def decode_event(data: str) -> Event | None:
+    """An event from the channel, or None if it does not parse (a mangled record's event)."""
+    try:
+        return Event.model_validate_json(data)
+    except ValueError:
+        return None
+
+
 def snapshot_event(job: Job, event: str = "snapshot") -> Event:
     """An event that carries a job's stored state (how a follower starts)."""
     return Event(
@@ -85,11 +93,13 @@ async def follow(redis: Redis, ids: list[str] | None = None) -> AsyncIterator[Ev
                 silent += 0.5
                 if silent >= RECHECK_AFTER:
                     silent = 0.0
-                    for event in await _recheck(redis, live, revs):
-                        yield event
+                    for missed in await _recheck(redis, live, revs):
+                        yield missed
                 continue
             silent = 0.0
-            event = Event.model_validate_json(message["data"])
+            event = decode_event(message["data"])
+            if event is None:
+                continue
             if event.id not in revs and not (watch_all and event.event == "added"):
                 continue
             if event.rev <= revs.get(event.id, 0):
@@ -130,7 +140,9 @@ def subscribe_all(redis: Redis, callback: Callback) -> asyncio.Task[None]:
         await pubsub.subscribe(keys.EVENTS)
         try:
             async for message in pubsub.listen():
-                event = Event.model_validate_json(message["data"])
+                event = decode_event(message["data"])
+                if event is None:
+                    continue
                 outcome = callback(event.type, event.id, event)
                 if inspect.isawaitable(outcome):
                     await outcome

@@ -33,8 +33,20 @@ for i = 3, #ARGV, 2 do
     for j = 1, #popped, 2 do
       local id = popped[j]
       local key = K_JOB .. id
-      local f = redis.call('HMGET', key, 'state', 'max_attempts', 'backoff', 'timeout')
-      if f[1] == 'waiting' then
+      local f = redis.call('HMGET', key, 'state', 'max_attempts', 'backoff', 'timeout', 'attempts')
+      -- Numbers someone else mangled: the field is reset (so the record stays readable) and
+      -- the job fails, naming it.
+      local bad = nil
+      if not tonumber(f[2] or '') then bad = {'max_attempts', f[2], '1'}
+      elseif f[3] and f[3] ~= '' and not tonumber(f[3]) then bad = {'backoff', f[3], '0'}
+      elseif f[4] and f[4] ~= '' and not tonumber(f[4]) then bad = {'timeout', f[4], ''}
+      elseif not string.match(f[5] or '', '^%d+$') then bad = {'attempts', f[5], '0'}
+      end
+      if f[1] == 'waiting' and bad then
+        redis.call('HSET', key, bad[1], bad[3])
+        fail_corrupt(id, jtype, 'waiting', now,
+          bad[1] .. ' was ' .. cjson.encode(bad[2] or '') .. ', not a number')
+      elseif f[1] == 'waiting' then
         local attempts = redis.call('HINCRBY', key, 'attempts', 1)
         local token = worker .. '/' .. attempts
         redis.call('HSET', key, 'state', 'active', 'started', now, 'worker', worker, 'token', token)

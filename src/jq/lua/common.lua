@@ -58,7 +58,7 @@ local function emit(id, event, now, extra)
   local msg = '{"event":' .. cjson.encode(event) .. ',"id":' .. cjson.encode(id)
     .. ',"type":' .. cjson.encode(f[1]) .. ',"state":' .. cjson.encode(f[2])
     .. ',"rev":' .. rev .. ',"ts":' .. fmt(now)
-    .. ',"progress":' .. json_or_null(f[3]) .. ',"attempt":' .. (f[4] or '0')
+    .. ',"progress":' .. json_or_null(f[3]) .. ',"attempt":' .. fmt(tonumber(f[4]) or 0)
   if f[2] == 'completed' then msg = msg .. ',"result":' .. json_or_null(f[5]) end
   if f[2] == 'failed' or event == 'retrying' or f[2] == 'aborted' then
     msg = msg .. ',"error":' .. json_or_null(f[6])
@@ -93,4 +93,13 @@ local function retain(jtype, state, keep, age_ms, now)
   end
   for _, id in ipairs(victims) do purge(id, jtype, state) end
   return #victims
+end
+
+-- Fail a job whose record someone else mangled, instead of failing the script half-way.
+local function fail_corrupt(id, jtype, old, now, what)
+  redis.call('HSET', K_JOB .. id, 'state', 'failed', 'finished', now, 'error',
+    cjson.encode({type = 'CorruptJob', message = 'job record is corrupt: ' .. what}))
+  redis.call('DEL', K_ARQ_JOB .. id)
+  move_state(id, jtype, old, 'failed', now)
+  emit(id, 'failed', now)
 end

@@ -20,6 +20,7 @@ end
 
 local function finish(state)
   redis.call('HSET', key, 'state', state, 'finished', now)
+  redis.call('HDEL', key, 'paused_from')
   redis.call('DEL', K_ARQ_JOB .. id)
   move_state(id, jtype, old, state, now)
   local minute = math.floor(now / 60000)
