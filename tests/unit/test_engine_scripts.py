@@ -127,3 +127,23 @@ async def test_every_change_bumps_the_revision(qm: QueueManager) -> None:
     await qm.resume_job(jid)
     revs.append((await qm.get_job(jid)).rev)
     assert revs == sorted(set(revs))
+
+
+async def test_a_bulk_add_scans_installed_entry_points_at_most_once(
+    qm: QueueManager, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import importlib.metadata
+
+    from jq import tasks
+
+    calls = []
+    real = importlib.metadata.entry_points
+
+    def counting(**kwargs: object) -> object:
+        calls.append(kwargs)
+        return real(**kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(importlib.metadata, "entry_points", counting)
+    monkeypatch.setattr(tasks, "_entry_points_loaded", False)
+    await qm.add_jobs("demo", [{}] * 200)
+    assert len(calls) == 1
