@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any, cast
-from urllib.parse import parse_qsl, quote, urlsplit, urlunsplit
+from urllib.parse import SplitResult, parse_qsl, quote, urlsplit, urlunsplit
 
 from redis.asyncio import Redis
 from redis.exceptions import AuthenticationError, RedisError
@@ -95,11 +96,22 @@ class SentinelRedis(Redis):
             await sentinel.aclose()
 
 
+def _split_hosts(url: str) -> tuple[str, SplitResult]:
+    """A Sentinel URL's host list, and the URL parsed with one placeholder host in its place.
+
+    urlsplit refuses a netloc of several hosts when one is a bracketed IPv6 address.
+    """
+    scheme, _, rest = url.partition("://")
+    netloc = re.split(r"[/?#]", rest, maxsplit=1)[0]
+    userinfo, _, hosts = netloc.rpartition("@")
+    placeholder = f"{userinfo}@sentinels" if userinfo else "sentinels"
+    return hosts, urlsplit(f"{scheme}://{placeholder}{rest[len(netloc) :]}")
+
+
 def sentinel_hosts(url: str) -> list[tuple[str, int]]:
     """The Sentinels a URL names: `redis://[user:pass@]host[:port][,host[:port]...][/db]`."""
-    netloc = urlsplit(url).netloc.rpartition("@")[2]
     hosts = []
-    for item in netloc.split(","):
+    for item in _split_hosts(url)[0].split(","):
         host, port = item.strip(), "26379"
         if host.startswith("["):  # [IPv6]:port
             host, _, rest = host[1:].partition("]")
@@ -118,7 +130,7 @@ def _sentinel_master(settings: Settings, master: str, url: str, options: dict[st
 
     from redis.asyncio.sentinel import Sentinel
 
-    parts = urlsplit(url)
+    parts = _split_hosts(url)[1]
     if parts.scheme not in ("redis", "rediss"):
         raise ConfigError(
             f"JQ_REDIS_SENTINEL_MASTER needs a redis:// or rediss:// URL: {redact(url)}"

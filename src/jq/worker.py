@@ -316,6 +316,10 @@ class Worker:
         except asyncio.CancelledError:
             if job.stop_reason is None:
                 raise
+            # We asked for this cancellation and have handled it: withdraw the request, or
+            # the next `asyncio.timeout` block (redis-py's, recording the outcome) re-raises it.
+            if (task := asyncio.current_task()) is not None:
+                task.uncancel()
             return job.stop_reason, _STOP_MESSAGES[job.stop_reason], 0.0
         except TimeoutError as exc:
             return self._failure(job, exc, f"timed out after {job.timeout:g}s")
