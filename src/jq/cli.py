@@ -22,6 +22,7 @@ from jq.commands import (
     resume,
     retry,
     rm,
+    server,
     show,
     stats,
     watch,
@@ -85,18 +86,7 @@ for command in (
     completions.completions,
 ):
     app.command()(command)
-
-
-def _mount_server() -> None:
-    # helper-1's module; tolerated missing so the rest of the CLI works while it is written.
-    try:
-        from jq.commands import server
-    except ImportError:  # pragma: no cover
-        return
-    app.add_typer(server.app, name="server")
-
-
-_mount_server()
+app.add_typer(server.app, name="server")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
