@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -64,6 +63,8 @@ _DESCRIBE = {
 
 async def _await_abort(queue: QueueManager, job_id: str, *, purge: bool) -> str:
     """The job's end state once its worker confirms within CANCEL_WAIT, else 'requested'."""
+    import asyncio
+
     from jq.errors import JobNotFound
 
     loop = asyncio.get_running_loop()
