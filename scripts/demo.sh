@@ -16,3 +16,5 @@ jq watch "$a" "$b" "$c" || true
 jq ls --limit 3
 echo "worker log:" >&2
 cat .jq-home/worker.log >&2
+echo "the embedded Redis keeps the jobs in .jq-home; try: JQ_HOME=.jq-home .venv/bin/jq ls" >&2
+echo "(stop it with: JQ_HOME=.jq-home .venv/bin/jq server stop, or make clean)" >&2
