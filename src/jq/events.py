@@ -15,6 +15,7 @@ from redis.asyncio import Redis
 from jq import keys
 from jq.errors import JobNotFound
 from jq.models import TERMINAL, Event, Job, JobState
+from jq.queue import read_jobs
 
 LIVE = (JobState.ACTIVE, JobState.PAUSED, JobState.WAITING, JobState.DELAYED)
 RECHECK_AFTER = 2.0  # seconds of silence after which snapshots are read again
@@ -44,16 +45,6 @@ def snapshot_event(job: Job, event: str = "snapshot") -> Event:
     )
 
 
-async def _read_jobs(redis: Redis, ids: list[str]) -> list[Job | None]:
-    from jq.queue import QueueManager
-
-    async with redis.pipeline(transaction=False) as pipe:
-        for jid in ids:
-            pipe.hgetall(keys.job(jid))
-        rows = await pipe.execute()
-    return [QueueManager._decode(row) for row in rows]
-
-
 async def _live_ids(redis: Redis) -> list[str]:
     async with redis.pipeline(transaction=False) as pipe:
         for state in LIVE:
@@ -73,7 +64,7 @@ async def follow(redis: Redis, ids: list[str] | None = None) -> AsyncIterator[Ev
     try:
         watch_all = not ids
         wanted = list(dict.fromkeys(ids or await _live_ids(redis)))
-        jobs = await _read_jobs(redis, wanted)
+        jobs = await read_jobs(redis, wanted)
         for jid, job in zip(wanted, jobs, strict=True):
             if job is None and not watch_all:
                 raise JobNotFound(jid)
@@ -118,7 +109,7 @@ async def _recheck(redis: Redis, live: set[str], revs: dict[str, int]) -> list[E
     """Events for live jobs whose stored rev moved on without us hearing (e.g. Redis restarted)."""
     ids = sorted(live)
     out = []
-    for jid, job in zip(ids, await _read_jobs(redis, ids), strict=True):
+    for jid, job in zip(ids, await read_jobs(redis, ids), strict=True):
         if job is None:
             live.discard(jid)
         elif job.rev > revs[jid]:

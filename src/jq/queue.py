@@ -81,6 +81,25 @@ def validate(
     return clean
 
 
+async def read_jobs(redis: Redis, job_ids: list[str]) -> list[Job | None]:
+    """The jobs in order, in one round trip; None where an id is unknown or its record corrupt."""
+    async with redis.pipeline(transaction=False) as pipe:
+        for jid in job_ids:
+            pipe.hgetall(keys.job(jid))
+        rows = await pipe.execute()
+    return [decode_job(row) for row in rows]
+
+
+def decode_job(row: dict[str, str]) -> Job | None:
+    """The job in a `jq:job:<id>` hash, or None for an empty or corrupt one."""
+    if not row:
+        return None
+    try:
+        return Job.from_hash(row)
+    except ValueError:
+        return None
+
+
 class QueueManager:
     """Add, inspect and control jobs; async, one per Redis client."""
 
@@ -220,20 +239,7 @@ class QueueManager:
 
     async def get_jobs(self, job_ids: list[str]) -> list[Job | None]:
         """The jobs in order, None where an id is unknown or its record is unreadable."""
-        async with self.redis.pipeline(transaction=False) as pipe:
-            for jid in job_ids:
-                pipe.hgetall(keys.job(jid))
-            rows = await pipe.execute()
-        return [self._decode(row) for row in rows]
-
-    @staticmethod
-    def _decode(row: dict[str, str]) -> Job | None:
-        if not row:
-            return None
-        try:
-            return Job.from_hash(row)
-        except (KeyError, ValueError, TypeError):
-            return None
+        return await read_jobs(self.redis, job_ids)
 
     async def list_jobs(
         self,

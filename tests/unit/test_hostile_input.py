@@ -22,7 +22,7 @@ from pydantic import BaseModel, SecretStr, ValidationError
 from jq.connection import describe, redact
 from jq.errors import UsageError
 from jq.models import Event, Job
-from jq.queue import QueueManager, arq_payload
+from jq.queue import QueueManager, arq_payload, decode_job
 from jq.settings import Settings
 from jq.tasks import get_task_type, load_task_types
 from jq.worker import CorruptJob, decode_payload
@@ -133,10 +133,10 @@ def test_a_job_record_either_decodes_or_is_a_value_error(fields: dict[str, str])
     try:
         job = Job.from_hash(fields)
     except ValueError:
-        assert QueueManager._decode(fields) is None  # `jq ls` skips it, and does not crash
+        assert decode_job(fields) is None  # `jq ls` skips it, and does not crash
         return
     assert isinstance(job, Job)
-    assert QueueManager._decode(fields) == job
+    assert decode_job(fields) == job
 
 
 def test_a_sound_job_record_decodes() -> None:
