@@ -174,8 +174,9 @@ class QueueManager:
     ) -> list[str]:
         """Validate every item, then enqueue them in batches; returns their ids in order.
 
-        All items are validated before anything is written. A job id that already exists
-        is a UsageError (jobs before it in the same call are already added).
+        All items are validated before anything is written. A job id that already exists is
+        a UsageError, and its batch (ADD_BATCH jobs) writes nothing; earlier batches of a
+        call that large are already in.
         """
         tt = self.task_type(task_type)
         datas = [self.validate(task_type, item) for item in items]
@@ -188,6 +189,8 @@ class QueueManager:
         for jid in job_ids or ():
             if not jid or len(jid) > 200 or any(c.isspace() for c in jid):
                 raise UsageError(f"invalid job id {jid!r}: 1-200 characters, no spaces")
+        if job_ids is not None and len(set(job_ids)) != len(job_ids):
+            raise UsageError("the same job id is given twice")
         opts = tt.options
         if attempts is not None and attempts < 1:
             raise UsageError("attempts must be at least 1")
@@ -220,12 +223,9 @@ class QueueManager:
                     delay_ms,
                 )
             added = await self.scripts.add(args=args)
-            for i, jid in enumerate(added):
-                if not jid:
-                    raise UsageError(
-                        f"a job with id {job_ids[start + i] if job_ids else '?'} exists"
-                    )
-                ids.append(jid)
+            if added and added[0] == "":
+                raise UsageError(f"a job with id {added[1]} already exists")
+            ids += added
         return ids
 
     # -- reading -----------------------------------------------------------------------------

@@ -147,3 +147,16 @@ async def test_a_bulk_add_scans_installed_entry_points_at_most_once(
     monkeypatch.setattr(tasks, "_entry_points_loaded", False)
     await qm.add_jobs("demo", [{}] * 200)
     assert len(calls) == 1
+
+
+async def test_a_batch_with_an_existing_id_writes_none_of_its_jobs(qm: QueueManager) -> None:
+    await qm.add_job("demo", {}, job_id="taken")
+    with pytest.raises(UsageError, match="taken"):
+        await qm.add_jobs("demo", [{}, {}, {}], job_ids=["a", "taken", "c"])
+    assert [job.id for job in await qm.list_jobs()] == ["taken"]
+
+
+async def test_the_same_id_twice_in_one_call_is_refused(qm: QueueManager) -> None:
+    with pytest.raises(UsageError, match="twice"):
+        await qm.add_jobs("demo", [{}, {}], job_ids=["x", "x"])
+    assert await qm.redis.keys("*") == []
