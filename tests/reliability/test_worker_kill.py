@@ -4,6 +4,7 @@ on another worker, within about a lease; a late result from a cut-off worker is 
 from __future__ import annotations
 
 import asyncio
+import random
 import signal
 import statistics
 import time
@@ -44,12 +45,16 @@ async def test_sigkilled_worker_jobs_rerun_elsewhere_and_nothing_is_lost(
     env = {"JQ_CONCURRENCY": str(CONCURRENCY)}
     victim, *_others = await workers.start_ready(3, env)
     qm = QueueManager(aredis, load_settings())
-    ids = await qm.add_jobs("demo", [{"steps": 1, "interval": 0.04}] * JOBS)
+    # A lost lease counts as an attempt, and a job that loses its worker on every attempt
+    # fails: that policy has its own tests. Here the kills come on a cadence close to the
+    # lease, so a job taken back is sometimes claimed by the next victim just before it dies;
+    # an ample budget keeps this test about what it measures: nothing lost, few run twice.
+    ids = await qm.add_jobs("demo", [{"steps": 1, "interval": 0.04}] * JOBS, attempts=10)
     started = time.monotonic()
 
     kills: list[tuple[float, set[str]]] = []
     while await count_state(aredis, "completed") < JOBS and len(kills) < MAX_KILLS:
-        await asyncio.sleep(2.0)
+        await asyncio.sleep(random.uniform(1.5, 2.5))  # "every couple of seconds", unaligned
         if await count_state(aredis, "completed") >= JOBS:
             break
         victim.signal(signal.SIGKILL)
