@@ -287,6 +287,12 @@ def stats_view(stats: Mapping[str, Any], *, now: datetime | None = None) -> Rend
 # -- watch -----------------------------------------------------------------------------------
 
 
+BAR_WIDTH = 30
+# Columns of a watch line besides the id, type, count and message: bar, percentage, two
+# times, and the spaces between columns.
+WATCH_FIXED = BAR_WIDTH + 4 + 7 + 7 + 8
+
+
 class WatchView:
     """`jq watch` on a terminal: one progress bar a job, fed with events.
 
@@ -306,7 +312,7 @@ class WatchView:
 
         self.progress: Progress = Progress(
             TextColumn("{task.description}"),
-            BarColumn(bar_width=30),
+            BarColumn(bar_width=BAR_WIDTH),
             TaskProgressColumn(),
             TextColumn("{task.fields[count]}"),
             TimeElapsedColumn(),
@@ -318,6 +324,7 @@ class WatchView:
         )
         self.tasks: dict[str, TaskID] = {}
         self.states: dict[str, str] = {}
+        self.width = console.width
 
     def __enter__(self) -> WatchView:
         self.progress.start()
@@ -344,17 +351,30 @@ class WatchView:
         count = f"{p.current}/{p.total}" if p.current is not None and p.total is not None else ""
         if event.state in ("active", "paused", "completed", "failed", "aborted"):
             self.progress.start_task(task)
-        note = _escape(p.message or "")
+        # Only the message gives way on a narrow terminal: it is cut to what the line has left.
+        room = max(12, self.width - WATCH_FIXED - len(event.id) - len(event.type) - len(count))
+        note = _escape(_shorten(p.message or "", room))
         if event.state == "completed":
             self.progress.update(task, completed=100, count=count, note="[green]✓ completed[/]")
         elif event.state in ("failed", "aborted"):
-            reason = f": {_escape(_shorten(event.error.message))}" if event.error else ""
-            self.progress.update(task, count=count, note=f"[red]✗ {event.state}{reason}[/]")
+            head = f"✗ {event.state}"
+            reason = (
+                f": {_escape(_shorten(event.error.message, room - len(head) - 2))}"
+                if event.error
+                else ""
+            )
+            self.progress.update(task, count=count, note=f"[red]{head}{reason}[/]")
         else:
             if event.state == "paused":
                 note = "[magenta]paused[/]"
             elif event.event == "retrying":
-                note = f"[yellow]↻ retrying (attempt {event.attempt or '?'})[/]"
+                head = f"↻ attempt {event.attempt or '?'} failed; retrying"
+                why = (
+                    f": {_escape(_shorten(event.error.message, room - len(head) - 2))}"
+                    if event.error
+                    else ""
+                )
+                note = f"[yellow]{head}{why}[/]"
             elif event.state in ("waiting", "delayed"):
                 note = f"[dim]{event.state}[/]"
             self.progress.update(task, completed=p.percentage, count=count, note=note)

@@ -163,3 +163,27 @@ def test_watch_view_shows_a_failed_job_with_its_error() -> None:
             )
         )
     assert "✗ failed: boom at step 3" in _text(console)
+
+
+def test_watch_view_says_which_attempt_failed_and_why_while_it_retries() -> None:
+    console = Console(file=StringIO(), width=140)
+    retrying = Event(
+        event="retrying", id="7", type="demo", state=JobState.DELAYED, rev=4, ts=NOW,
+        progress=Progress(percentage=30, current=3, total=10), attempt=1,
+        error=JobError(type="DemoFailure", message="failed at step 4"),
+    )  # fmt: skip
+    with render.WatchView(console, clock=lambda: 0.0) as view:
+        view.update(retrying)
+    assert "attempt 1 failed; retrying: failed at step 4" in _text(console)
+
+
+def test_watch_view_cuts_a_long_message_to_keep_one_line_a_job() -> None:
+    console = Console(file=StringIO(), width=90)
+    event = Event(
+        event="progress", id="7", type="demo", state=JobState.ACTIVE, rev=3, ts=NOW,
+        progress=Progress(percentage=50, current=5, total=10, message="x" * 200),
+    )  # fmt: skip
+    with render.WatchView(console, clock=lambda: 0.0) as view:
+        view.update(event)
+    lines = [line for line in _text(console).splitlines() if line.strip()]
+    assert len(lines) == 1 and "5/10" in lines[0] and "…" in lines[0]
